@@ -1,5 +1,5 @@
 import type { Request, Response, Router } from "express";
-import { z } from "zod";
+import type { z } from "zod";
 import type { ErrorCode } from "../../protocol/index.js";
 import { InvalidInputError } from "../errors.js";
 import type { SessionInfo } from "../store/index.js";

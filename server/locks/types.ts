@@ -26,7 +26,18 @@ export interface LockRecord extends LockOwner {
 
 export type AcquireOutcome =
   /** Newly acquired (`refreshed: false`, new token) or re-acquired by the same user and client (`refreshed: true`, same token, TTL renewed). */
-  | { readonly kind: "acquired"; readonly lock: LockRecord; readonly refreshed: boolean }
+  | {
+      readonly kind: "acquired";
+      readonly lock: LockRecord;
+      readonly refreshed: boolean;
+      /**
+       * Set when a new lock replaced one that had run out without release and had not been
+       * claimed by a sweep yet. It is claimed here, in the same atomic step (sweepExpired never
+       * returns it), so the caller announces that expiry exactly once and before the new holder,
+       * instead of losing it or announcing it after the new lock (clients would show it free).
+       */
+      readonly expired?: LockRecord;
+    }
   /** Someone else (another user, or the same user on another client) holds it. */
   | { readonly kind: "held"; readonly holder: LockRecord };
 
@@ -53,7 +64,13 @@ export type ForceTakeFrom = "anyone" | "self";
 
 export type ForceTakeOutcome =
   /** The caller holds the lock now, with a new token. `previous` is null when it was free. */
-  | { readonly kind: "taken"; readonly lock: LockRecord; readonly previous: LockRecord | null }
+  | {
+      readonly kind: "taken";
+      readonly lock: LockRecord;
+      readonly previous: LockRecord | null;
+      /** Only when `previous` is null: as `expired` of AcquireOutcome. */
+      readonly expired?: LockRecord;
+    }
   /** The caller already held it with this client: TTL renewed, same token, nobody lost anything. */
   | { readonly kind: "already_held"; readonly lock: LockRecord }
   /** `from: "self"` and the holder is another user. */
