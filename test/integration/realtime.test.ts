@@ -29,7 +29,7 @@ describe("realtime rooms on one server (Redis)", () => {
       { redisUrl: redis.url, lockTtlMs: 1_000, lockSweepIntervalMs: 100 },
       { hub: { messagesPerSecond: 10, messageBurst: 10 } },
     );
-    [alice, bob, carol, dave] = await Promise.all(["alice", "bob", "carol", "dave"].map((u) => t.login(u)));
+    [alice, bob, carol, dave] = await Promise.all([t.login("alice"), t.login("bob"), t.login("carol"), t.login("dave")]);
   });
   afterAll(async () => {
     await t?.close();
