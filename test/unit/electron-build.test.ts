@@ -72,13 +72,13 @@ describe("build:server", () => {
 });
 
 describe("npm start without Electron's binary", () => {
-  it("prints one paragraph pointing to browser mode and exits 1, with no stack trace", { timeout: 60_000 }, async () => {
+  it("prints one paragraph pointing to browser mode (and, told not to start it, exits 1), with no stack trace", { timeout: 60_000 }, async () => {
     // An empty override folder means "no binary", even where one is installed.
     const empty = await mkdtemp(path.join(tmpdir(), "no-electron-"));
     try {
       const result = await run(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
         cwd: ROOT,
-        env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: empty },
+        env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: empty, LOCKSTEP_BROWSER_FALLBACK: "0" },
       }).then(
         () => ({ code: 0, stdout: "", stderr: "" }),
         (error: { code: number; stdout: string; stderr: string }) => error,
