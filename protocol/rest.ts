@@ -52,6 +52,9 @@ export type RealtimeTicket = z.infer<typeof RealtimeTicket>;
 export const Application = z.object({ id: Uuid, name: z.string(), role: Role });
 export type Application = z.infer<typeof Application>;
 
+export const ApplicationList = z.object({ applications: z.array(Application) });
+export type ApplicationList = z.infer<typeof ApplicationList>;
+
 export const ApplicationCreateBody = z.strictObject({ name: z.string().trim().min(1).max(120) });
 export type ApplicationCreateBody = z.infer<typeof ApplicationCreateBody>;
 
@@ -63,12 +66,18 @@ export const Member = z.object({
 });
 export type Member = z.infer<typeof Member>;
 
+export const MemberList = z.object({ members: z.array(Member) });
+export type MemberList = z.infer<typeof MemberList>;
+
 /** PUT /api/applications/{id}/members: add a member or change a member's role (owners only). */
 export const MemberUpsertBody = z.strictObject({ username: Username, role: Role });
 export type MemberUpsertBody = z.infer<typeof MemberUpsertBody>;
 
 export const Project = z.object({ id: Uuid, application_id: Uuid, name: z.string() });
 export type Project = z.infer<typeof Project>;
+
+export const ProjectList = z.object({ projects: z.array(Project) });
+export type ProjectList = z.infer<typeof ProjectList>;
 
 export const ProjectCreateBody = z.strictObject({ name: z.string().trim().min(1).max(120) });
 export type ProjectCreateBody = z.infer<typeof ProjectCreateBody>;
@@ -85,6 +94,8 @@ export const DocumentPermissions = z.object({
   edit: z.boolean(),
   /** Take the lock over from someone else (owners). Self-takeover needs only `edit`. */
   force_take: z.boolean(),
+  /** Change the title (no lock needed). */
+  rename: z.boolean(),
   /** Delete the document. */
   delete: z.boolean(),
 });

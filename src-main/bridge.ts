@@ -7,38 +7,12 @@
  * This module is bundled into the sandboxed preload: it must stay free of Node and Electron
  * imports (a sandboxed preload can only `require` a handful of modules).
  *
- * The renderer (src-renderer/) cannot import src-main/: `LockstepBridge` is mirrored for it in
- * protocol/ by whoever wires the renderer's settings screen.
+ * The types live in protocol/bridge.ts, shared with the renderer.
  */
 
-export type ServerMode = "embedded" | "team";
+import type { BridgeFacts, LockstepBridge, ServerChoice, ServerMode, SwitchServerResult } from "../protocol/bridge.js";
 
-/** What the page learns about its host app. */
-export interface BridgeFacts {
-  /** Origin of the Lockstep server this window is bound to (the page's own origin). */
-  readonly serverUrl: string;
-  /** Embedded server in this app, or a team server run by IT. */
-  readonly serverMode: ServerMode;
-  readonly appVersion: string;
-  /** Node's `process.platform` of the desktop app (`darwin`, `win32`, `linux`). */
-  readonly platform: string;
-}
-
-/** A server choice, as the settings screen sends it. */
-export type ServerChoice = { readonly mode: "embedded" } | { readonly mode: "team"; readonly url: string };
-
-export type SwitchServerResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly error: "invalid_url" | "cancelled" | "failed"; readonly message: string };
-
-export interface LockstepBridge extends BridgeFacts {
-  /**
-   * Switch to the embedded server or to a team server. Main validates the choice, asks the
-   * user to confirm in a native dialog, saves it, and reopens the window on the new server —
-   * so on success this page goes away before (or just after) the promise resolves.
-   */
-  switchServer(choice: ServerChoice): Promise<SwitchServerResult>;
-}
+export type { BridgeFacts, LockstepBridge, ServerChoice, ServerMode, SwitchServerResult };
 
 /** IPC channels, one per typed call. Main registers exactly these and nothing else. */
 export const IPC_CHANNELS = Object.freeze({

@@ -117,6 +117,11 @@ export function createHttpApp(deps: HttpDeps, options: { version: string }): Exp
   });
 
   const api = express.Router();
+  // Lock state and documents change under the client's feet: never from a cache.
+  api.use("/api", (_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
   api.use(requireJson);
   api.use(express.json({ limit: BODY_LIMIT, strict: true }));
   api.use(authenticate(deps.data.accounts));

@@ -33,7 +33,7 @@ export function toGrant(lock: LockRecord, viewerId: string, ttlMs: number): Lock
 }
 
 export function toPermissions(access: Granted): DocumentPermissions {
-  return { edit: access.edit, force_take: access.forceTake === "anyone", delete: access.delete };
+  return { edit: access.edit, force_take: access.forceTake === "anyone", rename: access.rename, delete: access.delete };
 }
 
 export { iso };

@@ -75,8 +75,10 @@ export class RealtimeHub {
     private readonly deps: HubDeps,
     options: HubOptions = {},
   ) {
-    this.rate = options.messagesPerSecond ?? 20;
-    this.burst = options.messageBurst ?? 40;
+    // A document list subscribes one room per listed document (the renderer paces that at
+    // 20/s): the limit leaves room for it and stops only real floods.
+    this.rate = options.messagesPerSecond ?? 50;
+    this.burst = options.messageBurst ?? 200;
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
     this.unsubscribeBus = deps.bus.subscribe((m) => this.onBus(m));

@@ -162,7 +162,7 @@ describe("lock lifecycle over HTTP (Redis store)", () => {
     expect(list.status).toBe(200);
     const entry = list.body.documents.find((d: { id: string }) => d.id === id);
     expect(entry.lock.holder.user_name).toBe("bob");
-    expect(entry.permissions).toEqual({ edit: false, force_take: false, delete: false });
+    expect(entry.permissions).toEqual({ edit: false, force_take: false, rename: false, delete: false });
     // carol sees no personal documents of others.
     expect(list.body.documents.some((d: { scope: string }) => d.scope === "personal")).toBe(false);
   });

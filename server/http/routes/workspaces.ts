@@ -1,13 +1,15 @@
-import { z } from "zod";
 import {
   Application,
   ApplicationCreateBody,
+  ApplicationList,
   ApplicationIdParams,
   Member,
+  MemberList,
   MemberParams,
   MemberUpsertBody,
   Project,
   ProjectCreateBody,
+  ProjectList,
 } from "../../../protocol/index.js";
 import { canCreateIn, canManage } from "../../access/index.js";
 import { ConflictError, ForbiddenError, NotFoundError } from "../../errors.js";
@@ -35,7 +37,7 @@ export function workspaceRoutes(deps: HttpDeps): RouteDef[] {
       path: "/api/applications",
       summary: "Applications I belong to, with my role",
       tag: "applications",
-      response: z.object({ applications: z.array(Application) }),
+      response: ApplicationList,
       handler: ({ session }) => ({ applications: workspaces.applicationsOf(session.user.id) }),
     }),
     defineRoute({
@@ -54,7 +56,7 @@ export function workspaceRoutes(deps: HttpDeps): RouteDef[] {
       summary: "Members of an application and their roles",
       tag: "applications",
       params: ApplicationIdParams,
-      response: z.object({ members: z.array(Member) }),
+      response: MemberList,
       errors: ["not_found"],
       handler: ({ params, session }) => {
         roleIn(session.user.id, params.id);
@@ -107,7 +109,7 @@ export function workspaceRoutes(deps: HttpDeps): RouteDef[] {
       summary: "Projects of an application",
       tag: "applications",
       params: ApplicationIdParams,
-      response: z.object({ projects: z.array(Project) }),
+      response: ProjectList,
       errors: ["not_found"],
       handler: ({ params, session }) => {
         roleIn(session.user.id, params.id);
