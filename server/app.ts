@@ -100,7 +100,12 @@ export async function createServer(input: ConfigInput | Config = {}, deps: Serve
       overrides: { enableOfflineQueue: true, commandTimeout: undefined },
     });
     redisClients.push(locksClient, pub, sub);
-    store = new RedisLockStore({ redis: locksClient, keyPrefix: config.redisKeyPrefix, logger });
+    store = new RedisLockStore({
+      redis: locksClient,
+      keyPrefix: config.redisKeyPrefix,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
+      logger,
+    });
     const redisBus = new RedisEventBus(pub, sub, logger, config.redisKeyPrefix);
     bus = redisBus;
     await waitReady([locksClient, pub, sub], config.redisCommandTimeoutMs, logger);

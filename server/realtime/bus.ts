@@ -21,6 +21,11 @@ export interface EventBus {
   /** Resolves once the message is handed to the bus; never rejects (failures are logged). */
   publish(message: BusMessage): Promise<void>;
   subscribe(handler: (message: BusMessage) => void): () => void;
+  /**
+   * Called when the bus came back after losing its connection: messages may have been missed
+   * (and with a Redis restart, locks lost without any event), so listeners resync from state.
+   */
+  onReconnect(handler: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -39,6 +44,11 @@ export class MemoryEventBus implements EventBus {
     return () => this.handlers.delete(handler);
   }
 
+  /** An in-process bus never disconnects. */
+  onReconnect(_handler: () => void): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
   }
@@ -51,6 +61,7 @@ export class MemoryEventBus implements EventBus {
  */
 export class RedisEventBus implements EventBus {
   private readonly handlers = new Set<(message: BusMessage) => void>();
+  private readonly reconnectHandlers = new Set<() => void>();
   private readonly channel: string;
   private ready: Promise<unknown>;
 
@@ -71,6 +82,16 @@ export class RedisEventBus implements EventBus {
         return;
       }
       for (const handler of this.handlers) handler(message);
+    });
+    // The first 'ready' is the initial connection; every later one follows a disconnection.
+    let connectedBefore = this.subscriber.status === "ready";
+    this.subscriber.on("ready", () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      this.logger.info("event bus reconnected; resyncing rooms");
+      for (const handler of this.reconnectHandlers) handler();
     });
     this.ready = this.subscriber.subscribe(this.channel).catch((err: unknown) => {
       this.logger.error({ err }, "could not subscribe to the event channel; ioredis retries on reconnect");
@@ -95,8 +116,14 @@ export class RedisEventBus implements EventBus {
     return () => this.handlers.delete(handler);
   }
 
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
+    this.reconnectHandlers.clear();
     this.ready = Promise.resolve();
   }
 }

@@ -66,6 +66,8 @@ export class RealtimeHub {
   private readonly clients = new Set<Client>();
   private readonly rooms = new Map<RoomName, Set<Client>>();
   private readonly unsubscribeBus: () => void;
+  private readonly unsubscribeReconnect: () => void;
+  private resyncing: Promise<void> | undefined;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly rate: number;
   private readonly burst: number;
@@ -82,6 +84,7 @@ export class RealtimeHub {
     this.maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
     this.unsubscribeBus = deps.bus.subscribe((m) => this.onBus(m));
+    this.unsubscribeReconnect = deps.bus.onReconnect(() => void this.resyncAll());
     this.pingTimer = setInterval(() => this.pingAll(), options.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
   }
@@ -296,6 +299,51 @@ export class RealtimeHub {
     socket.send(raw);
   }
 
+  /**
+   * Sends every joined socket a fresh `subscribed` snapshot of each of its rooms. Used when the
+   * bus reconnects: events may have been lost meanwhile, and a Redis restart drops locks that
+   * no sweep will ever announce. The lock store may come back a moment after the bus, so
+   * store errors are retried for a while.
+   */
+  resyncAll(): Promise<void> {
+    this.resyncing ??= (async () => {
+      try {
+        for (const room of [...this.rooms.keys()]) {
+          const documentId = roomDocumentId(room);
+          const lock = await this.withStoreRetry(() => this.deps.locks.get(documentId));
+          if (lock === undefined) return;
+          const doc = this.deps.documents.get(documentId);
+          for (const client of this.rooms.get(room) ?? []) {
+            if (!doc) continue;
+            this.send(client, {
+              type: "subscribed",
+              room,
+              lock: toLockState(lock, client.session.user.id),
+              version: doc.version,
+            });
+          }
+        }
+      } finally {
+        this.resyncing = undefined;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  /** Retries while the store is unavailable, up to ~10 s; undefined when it never answered. */
+  private async withStoreRetry<T>(run: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === "store_unavailable")) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    this.deps.logger.warn("lock store still unavailable; rooms not resynced");
+    return undefined;
+  }
+
   private pingAll(): void {
     for (const client of this.clients) {
       if (!client.alive) {
@@ -311,6 +359,7 @@ export class RealtimeHub {
   async close(): Promise<void> {
     clearInterval(this.pingTimer);
     this.unsubscribeBus();
+    this.unsubscribeReconnect();
     for (const client of this.clients) client.socket.close(CloseCode.serviceRestart, "server restarting");
     const deadline = Date.now() + 1_000;
     while (this.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
