@@ -93,7 +93,7 @@ export function createHttpApp(deps: HttpDeps, options: { version: string }): Exp
   );
 
   app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
+    res.json({ status: "ok", pid: process.pid });
   });
   app.get("/readyz", async (req, res) => {
     try {
