@@ -16,8 +16,6 @@ import { documentRoutes } from "./routes/documents.js";
 import { lockRoutes } from "./routes/locks.js";
 import { workspaceRoutes } from "./routes/workspaces.js";
 
-/** Largest JSON body: a 1,000,000-character document is up to ~4 MB of UTF-8, plus JSON escaping. */
-const BODY_LIMIT = "5mb";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Every REST route, in one list: registered below and described by /api/openapi.json. */
@@ -123,7 +121,6 @@ export function createHttpApp(deps: HttpDeps, options: { version: string }): Exp
     next();
   });
   api.use(requireJson);
-  api.use(express.json({ limit: BODY_LIMIT, strict: true }));
   api.use(authenticate(deps.data.accounts));
   api.use(
     "/api/auth/login",
@@ -134,6 +131,8 @@ export function createHttpApp(deps: HttpDeps, options: { version: string }): Exp
       legacyHeaders: false,
       // Brute force is what this guards against: successful sign-ins do not count.
       skipSuccessfulRequests: true,
+      // X-Forwarded-For without `trust proxy` is ignored on purpose (it is spoofable), not a misconfiguration.
+      validate: { xForwardedForHeader: false },
       // req.ip honours `trust proxy`: without it, X-Forwarded-For cannot change the key.
       handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many sign-in attempts. Wait a minute.")),
     }),

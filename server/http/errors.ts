@@ -3,14 +3,17 @@ import { ERROR_STATUS, type ErrorBody } from "../../protocol/index.js";
 import { AppError, LockHolderError, StoreUnavailableError } from "../errors.js";
 import { toHolder } from "./wire.js";
 
-/** Errors raised by body-parser and friends carry a `type` and a `status`. */
+/**
+ * Errors raised by body-parser and the router carry a numeric `status` (and body-parser's a
+ * `type`): a body whose Content-Encoding does not decode, a path with bad percent-encoding.
+ */
 interface ParserError {
   type?: unknown;
-  status?: unknown;
+  status: number;
 }
 
 const isParserError = (err: unknown): err is ParserError =>
-  typeof err === "object" && err !== null && "type" in err && "status" in err;
+  typeof err === "object" && err !== null && typeof (err as { status?: unknown }).status === "number";
 
 /** Maps anything thrown in a route to one response shape. The only place that does so. */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
@@ -34,7 +37,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   } else if (isParserError(err) && err.type === "entity.parse.failed") {
     status = 400;
     body = { error: { code: "invalid_input", message: "The request body is not valid JSON." } };
-  } else if (isParserError(err) && typeof err.status === "number" && err.status >= 400 && err.status < 500) {
+  } else if (isParserError(err) && err.status >= 400 && err.status < 500) {
     status = err.status;
     body = { error: { code: "invalid_input", message: "The request could not be read." } };
   } else {

@@ -1,7 +1,7 @@
-import type { Request, Response, Router } from "express";
+import express, { type Request, type RequestHandler, type Response, type Router } from "express";
 import type { z } from "zod";
 import type { ErrorCode } from "../../protocol/index.js";
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError, UnauthenticatedError } from "../errors.js";
 import type { SessionInfo } from "../store/index.js";
 import { requireSession } from "./auth.js";
 
@@ -41,6 +41,8 @@ export interface RouteDef<
   /** The success body; absent for 204. */
   readonly response?: R;
   readonly status?: 200 | 201 | 204;
+  /** Accepts bodies up to 5 MB (document content) instead of 64 KB. */
+  readonly largeBody?: boolean;
   /** Error codes this route can answer with besides invalid_input/unauthenticated/internal. */
   readonly errors?: readonly ErrorCode[];
   readonly handler: (
@@ -58,20 +60,40 @@ export function defineRoute<
   return def as unknown as RouteDef;
 }
 
+/** An error answer stays small whatever was sent: a body with 300,000 bad keys gets 20 lines. */
+const MAX_ISSUES = 20;
+const clip = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
-    path: [where, ...i.path.map(String)].join("."),
-    message: i.message,
+  const all = result.error.issues;
+  const issues = all.slice(0, MAX_ISSUES).map((i) => ({
+    path: clip([where, ...i.path.map(String)].join(".")),
+    message: clip(i.message),
   }));
-  throw new InvalidInputError(`Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+  const more = all.length > MAX_ISSUES ? ` (and ${all.length - MAX_ISSUES} more)` : "";
+  throw new InvalidInputError(
+    `Invalid ${where}: ${issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ")}${all.length > 3 ? "; …" : ""}${more}`,
+    issues,
+  );
 }
+
+/** JSON bodies: small by default; routes that carry document content opt into the large limit. */
+const smallJson = express.json({ limit: "64kb", strict: true });
+/** A 1,000,000-character document is up to ~4 MB of UTF-8, plus JSON escaping. */
+const largeJson = express.json({ limit: "5mb", strict: true });
 
 /** Registers the routes on a router: auth, then validation of params, query, body, then the handler. */
 export function mount(router: Router, routes: readonly RouteDef[]): void {
   for (const def of routes) {
-    router[def.method](def.path, async (req: Request, res: Response) => {
+    // The session is checked before the body is parsed: a caller without one never gets a
+    // multi-megabyte body parsed.
+    const gate: RequestHandler = (_req, res, next) => {
+      if (def.auth !== false && !res.locals.session) return next(new UnauthenticatedError());
+      next();
+    };
+    router[def.method](def.path, gate, def.largeBody ? largeJson : smallJson, async (req: Request, res: Response) => {
       const session = def.auth === false ? res.locals.session : requireSession(res);
       const params = def.params ? parse(def.params, req.params, "path") : undefined;
       const query = def.query ? parse(def.query, req.query, "query") : undefined;

@@ -44,6 +44,9 @@ export interface HubDeps {
   readonly guard: RequestGuard;
 }
 
+/** A document id no document has: reading its lock probes the store. */
+const NIL_DOCUMENT = "00000000-0000-0000-0000-000000000000";
+
 interface Client {
   readonly socket: WebSocket;
   readonly session: SessionInfo;
@@ -201,6 +204,7 @@ export class RealtimeHub {
       return this.sendError(client, code, code === "not_found" ? "Document not found." : "Could not join.", room);
     }
     // Subscribing again to a room already joined answers with a fresh snapshot (a resync).
+    const wasMember = client.rooms.has(room) && !client.pending.has(room);
     this.join(client, room);
     client.pending.set(room, client.pending.get(room) ?? []);
     try {
@@ -212,8 +216,12 @@ export class RealtimeHub {
       for (const raw of client.pending.get(room) ?? []) this.sendRaw(client, raw);
       client.pending.delete(room);
     } catch (err) {
+      // A failed resync (store down) keeps an existing membership: events still flow, and the
+      // client can ask again. A failed first join leaves the room.
+      const pending = client.pending.get(room) ?? [];
       client.pending.delete(room);
-      this.leave(client, room);
+      if (wasMember) for (const raw of pending) this.sendRaw(client, raw);
+      else this.leave(client, room);
       const code: ErrorCode = err instanceof AppError ? err.code : "internal";
       this.sendError(client, code, err instanceof AppError ? err.message : "Could not join.", room);
     }
@@ -308,10 +316,17 @@ export class RealtimeHub {
   resyncAll(): Promise<void> {
     this.resyncing ??= (async () => {
       try {
+        // Wait for the store once; then a room whose read still fails is skipped, not the rest.
+        if ((await this.withStoreRetry(() => this.deps.locks.get(NIL_DOCUMENT))) === undefined) return;
         for (const room of [...this.rooms.keys()]) {
           const documentId = roomDocumentId(room);
-          const lock = await this.withStoreRetry(() => this.deps.locks.get(documentId));
-          if (lock === undefined) return;
+          let lock;
+          try {
+            lock = await this.deps.locks.get(documentId);
+          } catch (err) {
+            this.deps.logger.warn({ err, room }, "room not resynced");
+            continue;
+          }
           const doc = this.deps.documents.get(documentId);
           for (const client of this.rooms.get(room) ?? []) {
             if (!doc) continue;
