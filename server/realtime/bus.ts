@@ -14,6 +14,8 @@ export const BusMessage = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("session_revoked"), session_hash: z.string() }),
   /** A user left an application: their sockets leave that application's document rooms. */
   z.object({ kind: z.literal("membership_revoked"), user_id: z.string(), application_id: z.string() }),
+  /** An event was lost (a publish failed): every process re-sends its rooms' snapshots. */
+  z.object({ kind: z.literal("resync") }),
 ]);
 export type BusMessage = z.infer<typeof BusMessage>;
 
@@ -63,6 +65,9 @@ export class RedisEventBus implements EventBus {
   private readonly handlers = new Set<(message: BusMessage) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
   private readonly channel: string;
+  /** A publish failed: rooms must resync once the publisher answers again. */
+  private lostPublish = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private ready: Promise<unknown>;
 
   constructor(
@@ -91,7 +96,12 @@ export class RedisEventBus implements EventBus {
         return;
       }
       this.logger.info("event bus reconnected; resyncing rooms");
-      for (const handler of this.reconnectHandlers) handler();
+      this.notifyReconnect();
+    });
+    // The publisher reconnects on its own schedule: an event it failed to send was lost for
+    // every process, and the subscriber's reconnect (if any) may already have happened.
+    this.publisher.on("ready", () => {
+      if (this.lostPublish) this.scheduleResync(0);
     });
     this.ready = this.subscriber.subscribe(this.channel).catch((err: unknown) => {
       this.logger.error({ err }, "could not subscribe to the event channel; ioredis retries on reconnect");
@@ -107,8 +117,30 @@ export class RedisEventBus implements EventBus {
     try {
       await this.publisher.publish(this.channel, JSON.stringify(message));
     } catch (err) {
-      this.logger.warn({ err, kind: message.kind }, "could not publish an event; subscribers resync on reconnect");
+      this.logger.warn({ err, kind: message.kind }, "could not publish an event; rooms resync when Redis answers");
+      this.lostPublish = true;
+      // Still connected (a timeout, not a disconnect): no 'ready' will come, so retry later.
+      if (this.publisher.status === "ready") this.scheduleResync(1_000);
     }
+  }
+
+  private scheduleResync(delayMs: number): void {
+    if (this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      if (!this.lostPublish) return;
+      this.lostPublish = false;
+      // A lost publish lost the event for every process: tell them all (a failure here sets
+      // lostPublish again and tries later).
+      this.logger.info("asking every process to resync its rooms after a lost event");
+      void this.publish({ kind: "resync" });
+    }, delayMs);
+    this.resyncTimer.unref();
+  }
+
+  /** This process may have missed messages: its rooms resync. */
+  private notifyReconnect(): void {
+    for (const handler of this.reconnectHandlers) handler();
   }
 
   subscribe(handler: (message: BusMessage) => void): () => void {
@@ -122,6 +154,7 @@ export class RedisEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
     this.handlers.clear();
     this.reconnectHandlers.clear();
     this.ready = Promise.resolve();

@@ -17,6 +17,7 @@ import type { AccessControl } from "../access/index.js";
 import { AppError } from "../errors.js";
 import { toLockState } from "../http/wire.js";
 import type { DocumentLockService } from "../locks/service.js";
+import type { LockRecord } from "../locks/types.js";
 import type { Metrics } from "../metrics.js";
 import type { Accounts, Documents, SessionInfo } from "../store/index.js";
 import type { BusMessage, EventBus } from "./bus.js";
@@ -71,6 +72,7 @@ export class RealtimeHub {
   private readonly unsubscribeBus: () => void;
   private readonly unsubscribeReconnect: () => void;
   private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly rate: number;
   private readonly burst: number;
@@ -280,6 +282,9 @@ export class RealtimeHub {
           }
         }
         return;
+      case "resync":
+        void this.resyncAll();
+        return;
       default: {
         const _never: never = message;
         return _never;
@@ -314,35 +319,50 @@ export class RealtimeHub {
    * store errors are retried for a while.
    */
   resyncAll(): Promise<void> {
-    this.resyncing ??= (async () => {
+    if (this.resyncing) {
+      // One is running and may have read state older than what asked for this one.
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
       try {
-        // Wait for the store once; then a room whose read still fails is skipped, not the rest.
-        if ((await this.withStoreRetry(() => this.deps.locks.get(NIL_DOCUMENT))) === undefined) return;
-        for (const room of [...this.rooms.keys()]) {
-          const documentId = roomDocumentId(room);
-          let lock;
-          try {
-            lock = await this.deps.locks.get(documentId);
-          } catch (err) {
-            this.deps.logger.warn({ err, room }, "room not resynced");
-            continue;
-          }
-          const doc = this.deps.documents.get(documentId);
-          for (const client of this.rooms.get(room) ?? []) {
-            if (!doc) continue;
-            this.send(client, {
-              type: "subscribed",
-              room,
-              lock: toLockState(lock, client.session.user.id),
-              version: doc.version,
-            });
-          }
-        }
+        do {
+          this.resyncAgain = false;
+          await this.resyncRooms();
+        } while (this.resyncAgain);
       } finally {
         this.resyncing = undefined;
       }
     })();
     return this.resyncing;
+  }
+
+  private async resyncRooms(): Promise<void> {
+    // Wait for the store once; then a room whose read still fails is skipped, not the rest.
+    if ((await this.withStoreRetry(() => this.deps.locks.get(NIL_DOCUMENT))) === undefined) return;
+    for (const room of [...this.rooms.keys()]) {
+      const documentId = roomDocumentId(room);
+      // Events that arrive while the snapshot is read are held back and follow it, so an
+      // older snapshot never overwrites a newer event. Clients still joining are left alone.
+      const members = [...(this.rooms.get(room) ?? [])].filter((c) => !c.pending.has(room));
+      for (const client of members) client.pending.set(room, []);
+      let lock: LockRecord | null | undefined;
+      try {
+        lock = await this.deps.locks.get(documentId);
+      } catch (err) {
+        this.deps.logger.warn({ err, room }, "room not resynced");
+      }
+      const doc = this.deps.documents.get(documentId);
+      for (const client of members) {
+        const held = client.pending.get(room) ?? [];
+        client.pending.delete(room);
+        if (!client.rooms.has(room)) continue;
+        if (lock !== undefined && doc) {
+          this.send(client, { type: "subscribed", room, lock: toLockState(lock, client.session.user.id), version: doc.version });
+        }
+        for (const raw of held) this.sendRaw(client, raw);
+      }
+    }
   }
 
   /** Retries while the store is unavailable, up to ~10 s; undefined when it never answered. */

@@ -46,7 +46,9 @@ function lossText(loss: LossInfo, mine: boolean, fmt: TimeFormat): string {
         ? `Your last save was refused at ${at}: 🔒 ${holderName(h)} holds the lock.`
         : `Your last save was refused at ${at}: you no longer hold the lock.`;
     case "resync":
-      return h ? `While offline you lost the lock; 🔒 ${holderName(h)} is editing (${at}).` : `While offline your edit lock ran out (${at}).`;
+      return h
+        ? `You lost the edit lock while the connection to the lock server was interrupted; 🔒 ${holderName(h)} is editing (${at}).`
+        : `Your edit lock ran out while the connection to the lock server was interrupted (${at}).`;
     default: {
       const _never: never = loss.reason;
       return _never;

@@ -327,9 +327,15 @@ export function createDocumentSession(deps: DocumentSessionDeps): DocumentSessio
       editor.getState().saveFailed(describeError(e));
       if (e instanceof ApiError) {
         switch (e.code) {
-          case "lock_not_held":
+          case "lock_not_held": {
+            // The refusal is about the lock this save carried. If this window holds a newer
+            // lock by now (the save was retried through an outage while the lock was lost and
+            // taken back), it is old news: save again under the new lock, keep the new lock.
+            const now = held();
+            if (now !== null && now.token !== lock.token) return "retry";
             dispatch({ type: "save_refused", documentId, at: nowIso() });
             return "stop";
+          }
           case "version_conflict":
             // Someone saved a version we never saw. Keep our text, show theirs.
             keepDraft(documentId);
