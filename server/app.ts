@@ -162,9 +162,12 @@ export async function createServer(input: ConfigInput | Config = {}, deps: Serve
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await locks.stop();
+      // Stop listening first: clients told to reconnect (1012) must not get back in to the
+      // server that is going away.
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       await hub.close();
       http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await stopped;
       await bus.close();
       await store.close();
       for (const client of redisClients) client.disconnect();

@@ -73,6 +73,7 @@ export class RealtimeHub {
   private readonly unsubscribeReconnect: () => void;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
+  private closing = false;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly rate: number;
   private readonly burst: number;
@@ -104,6 +105,7 @@ export class RealtimeHub {
     const refuse = (status: number, reason: string): void => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    if (this.closing) return refuse(503, "Service Unavailable");
     const url = new URL(req.url ?? "/", "http://placeholder");
     if (url.pathname !== REALTIME_PATH) return refuse(404, "Not Found");
     const verdict = this.deps.guard.check(req.headers.host, req.headers.origin);
@@ -392,6 +394,7 @@ export class RealtimeHub {
 
   /** Closes every socket with 1012 (service restart: clients reconnect) and stops. */
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.pingTimer);
     this.unsubscribeBus();
     this.unsubscribeReconnect();

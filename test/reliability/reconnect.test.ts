@@ -207,8 +207,9 @@ describe("server restart with clients connected (the renderer's reconnect policy
     for (const c of candidates) c.acquiring = false;
     await sleep(1_000);
 
-    // Reconnect spread: when each client was open again after the restart.
-    const reopened = viewers.map((v) => (v.statuses.find((s) => s.status === "open" && s.at > restartAt)?.at ?? Number.NaN) - restartAt);
+    // Reconnect spread: when each client was open again, from the moment A listened again (a
+    // client may get in between A's listen and startTestServer resolving: count from stopAt).
+    const reopened = viewers.map((v) => (v.statuses.find((s) => s.status === "open" && s.at > stopAt)?.at ?? Number.NaN) - restartAt);
     const attemptsWhileDown = viewers.map((v) => v.statuses.filter((s) => s.status === "connecting" && s.at > stopAt && s.at < restartAt).length);
     const firstRetry = viewers.map((v) => (v.statuses.find((s) => s.status === "connecting" && s.at > stopAt)?.at ?? Number.NaN) - stopAt);
     const buckets = new Map<number, number>();
@@ -218,9 +219,17 @@ describe("server restart with clients connected (the renderer's reconnect policy
     const firstRetrySpread = Math.max(...firstRetry) - Math.min(...firstRetry);
 
     // What every client shows equals the lock in Redis, and at most one candidate believes it holds each document.
+    // Events are delivered after the change they announce: a lock that changes right at the
+    // moment of comparison is compared again, until the views settle (bounded).
     const truth = new Map<string, string | null>();
-    for (const id of docs) truth.set(id, LockState.parse((await api(b.url, "GET", `/api/documents/${id}/lock`, { token: alice })).body).holder?.client_id ?? null);
-    const disagreeing = viewers.filter((v) => v.holder !== truth.get(v.documentId));
+    let disagreeing: typeof viewers = [];
+    for (let round = 0; round < 40; round++) {
+      for (const id of docs) truth.set(id, LockState.parse((await api(b.url, "GET", `/api/documents/${id}/lock`, { token: alice })).body).holder?.client_id ?? null);
+      disagreeing = viewers.filter((v) => v.holder !== truth.get(v.documentId));
+      if (disagreeing.length === 0) break;
+      await sleep(100);
+    }
+    const disagreement = disagreeing.map((v) => `${v.documentId}: shows ${v.holder}, is ${truth.get(v.documentId)}`);
     const duplicateHolders = docs.filter((id) => candidates.filter((c) => c.token !== undefined && c.documentId === id).length > 1);
     const believedWrongly = candidates.filter((c) => c.token !== undefined && truth.get(c.documentId) !== c.client);
     // A grant whose answer was lost in the restart comes back as a refresh (same client, same
@@ -250,7 +259,7 @@ describe("server restart with clients connected (the renderer's reconnect policy
     expect(firstRetrySpread).toBeGreaterThan(RECONNECT_BACKOFF.baseMs / 2);
     expect(spread).toBeGreaterThan(300);
     expect(peak).toBeLessThanOrEqual(Math.ceil(CLIENTS / 3));
-    expect(disagreeing.map((v) => `${v.documentId}: shows ${v.holder}, is ${truth.get(v.documentId)}`)).toEqual([]);
+    expect(disagreement).toEqual([]);
     expect(duplicateHolders).toEqual([]);
     expect(believedWrongly.map((c) => c.client)).toEqual([]);
     expect(sharedTokens).toEqual([]);
