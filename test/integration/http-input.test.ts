@@ -158,6 +158,10 @@ describe("when Redis goes away", () => {
     expect((await t.call("GET", "/api/me", { token: bob })).status).toBe(200);
     expect((await t.call("GET", "/healthz")).status).toBe(200);
     expect((await t.call("GET", "/api/applications", { token: bob })).status).toBe(200);
+    // A route that needs the lock state fails before it writes anything.
+    const title = t.server.data.documents.get(doc)?.title;
+    expect((await t.call("PATCH", `/api/documents/${doc}`, { token: bob, body: { title: "Renamed while down" } })).status).toBe(503);
+    expect(t.server.data.documents.get(doc)?.title).toBe(title);
 
     await redis.start();
     const deadline = Date.now() + 10_000;

@@ -131,6 +131,9 @@ export function documentRoutes(deps: HttpDeps): RouteDef[] {
       handler: async ({ params, body, session }) => {
         const userId = session.user.id;
         const { access: granted } = access.require(userId, params.id, "rename");
+        // Read the lock first: with the lock store down this answers 503 before anything is
+        // written, instead of renaming and then reporting a failure.
+        const lock = await locks.get(params.id);
         documents.rename(params.id, body.title, userId);
         const doc = documents.getWithContent(params.id);
         if (!doc) throw new NotFoundError();
@@ -145,7 +148,7 @@ export function documentRoutes(deps: HttpDeps): RouteDef[] {
             at: iso(doc.updated_at),
           },
         });
-        return { ...summary(doc, granted, await locks.get(doc.id), userId), content: doc.content };
+        return { ...summary(doc, granted, lock, userId), content: doc.content };
       },
     }),
     defineRoute({
