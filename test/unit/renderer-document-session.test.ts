@@ -271,6 +271,43 @@ describe("document session", () => {
     expect(t.noticeTexts()).toContain("You have the edit lock again.");
   });
 
+  it("a save refused under an old lock does not drop the newer lock the window holds by then; it is saved again", async () => {
+    const t = setup();
+    await t.session.open(DOC);
+    await settle();
+    // The save under the first lock hangs (an outage), and its refusal arrives late.
+    const realSave = t.server.saveContent;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let hung = true;
+    t.server.saveContent = async (id, body) => {
+      if (hung) {
+        hung = false;
+        await gate;
+        throw new ApiError(409, "lock_not_held", "not held");
+      }
+      return realSave(id, body);
+    };
+    t.session.textChanged("typed before the outage");
+    await vi.advanceTimersByTimeAsync(800);
+    // Meanwhile the lock expired and the window took it back (a new token).
+    const oldToken = t.server.lock?.token;
+    t.server.lock = null;
+    t.hb.state.report({ kind: "response", status: 404, body: { error: { code: "lock_expired", message: "gone" } }, retryAfter: null, sentAt: Date.now() });
+    await settle();
+    expect(t.kind()).toBe("held");
+    expect((t.server.lock as { token: number } | null)?.token).not.toBe(oldToken);
+    const seen: string[] = [];
+    const unsubscribe = t.locks.subscribe((st) => seen.push(st.machine.kind));
+    release();
+    await vi.advanceTimersByTimeAsync(2_000);
+    unsubscribe();
+    // Never lost again: the late refusal was about the old token.
+    expect(seen).not.toContain("lost");
+    expect(t.kind()).toBe("held");
+    expect(t.server.doc.content).toBe("typed before the outage");
+  });
+
   it("no heartbeat answer until the TTL has passed counts as expired", async () => {
     const t = setup();
     await t.session.open(DOC);
