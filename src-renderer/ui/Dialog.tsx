@@ -7,6 +7,35 @@ interface DialogProps {
   readonly testId?: string;
 }
 
+/** The end of every dialog form: the error line (always there, so nothing jumps), Cancel and submit. */
+export function FormFooter({
+  error,
+  busy,
+  submitLabel,
+  onCancel,
+}: {
+  readonly error: string | null | undefined;
+  readonly busy: boolean;
+  readonly submitLabel: string;
+  readonly onCancel: () => void;
+}) {
+  return (
+    <>
+      <p className="form-error" role="alert">
+        {error ?? ""}
+      </p>
+      <div className="dialog-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          {submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}
+
 /**
  * A modal on the native <dialog>: the browser traps focus, closes on Escape and gives focus
  * back to the opener, with no library.
@@ -130,17 +159,7 @@ export function PromptDialog({ title, label, initial, submitLabel, onSubmit, onC
             onFocus={(e) => e.target.select()}
           />
         </div>
-        <p className="form-error" role="alert">
-          {error ?? ""}
-        </p>
-        <div className="dialog-actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {submitLabel}
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
       </form>
     </Dialog>
   );

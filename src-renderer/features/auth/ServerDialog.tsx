@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from "react";
 import { useActions, useRendererStore } from "../../app/context.js";
-import { Dialog } from "../../ui/Dialog.js";
+import { Dialog, FormFooter } from "../../ui/Dialog.js";
 
 /**
  * Desktop only: choose the app's built-in server or a team server. The app (main process)
@@ -45,17 +45,7 @@ export function ServerDialog({ onClose }: { onClose: () => void }) {
             <input id={`${id}-url`} type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://lockstep.example.com" />
           </div>
         )}
-        <p className="form-error" role="alert">
-          {error ?? ""}
-        </p>
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Switch server
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submitLabel="Switch server" onCancel={onClose} />
       </form>
     </Dialog>
   );

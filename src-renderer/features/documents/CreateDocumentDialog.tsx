@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from "react";
 import { DocumentTitle, type DocumentCreateBody } from "../../../protocol/index.js";
 import { describeError } from "../../api/errors.js";
 import { useActions, useRendererStore } from "../../app/context.js";
-import { Dialog } from "../../ui/Dialog.js";
+import { Dialog, FormFooter } from "../../ui/Dialog.js";
 
 interface Props {
   /** Preselected location: `personal`, `app:<id>` or `project:<id>`. */
@@ -68,17 +68,7 @@ export function CreateDocumentDialog({ initialLocation, onCreated, onCancel }: P
             ))}
           </select>
         </div>
-        <p className="form-error" role="alert">
-          {error ?? ""}
-        </p>
-        <div className="dialog-actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Create
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submitLabel="Create" onCancel={onCancel} />
       </form>
     </Dialog>
   );
