@@ -10,6 +10,13 @@ const hostName = (host: string): string => {
   return host.split(":")[0]?.toLowerCase() ?? "";
 };
 
+/** Whether a socket's remote address is this machine's loopback (IPv4, IPv6, IPv4-mapped IPv6). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+  return v4 === "::1" || (isIP(v4) === 4 && v4.startsWith("127."));
+}
+
 const isLoopbackListen = (listenHost: string): boolean =>
   LOOPBACK_NAMES.has(listenHost) || (isIP(listenHost) === 4 && listenHost.startsWith("127."));
 

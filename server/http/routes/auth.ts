@@ -7,7 +7,8 @@ import {
   SetupBody,
   SetupStatus,
 } from "../../../protocol/index.js";
-import { ConflictError, UnauthenticatedError } from "../../errors.js";
+import { ConflictError, ForbiddenError, UnauthenticatedError } from "../../errors.js";
+import { isLoopbackAddress } from "../../realtime/guard.js";
 import type { SessionInfo, UserRow } from "../../store/index.js";
 import type { HttpDeps } from "../deps.js";
 import { defineRoute, type RouteDef } from "../route.js";
@@ -96,8 +97,15 @@ export function authRoutes(deps: HttpDeps): RouteDef[] {
       body: SetupBody,
       response: LoginResult,
       status: 201,
-      errors: ["conflict"],
-      handler: async ({ body }) => {
+      errors: ["conflict", "forbidden"],
+      handler: async ({ body, req }) => {
+        // Whoever sets up first becomes owner: on a server open to the network that must not
+        // be a stranger. Remote first accounts are made by IT with `npm run admin`.
+        if (!isLoopbackAddress(req.socket.remoteAddress)) {
+          throw new ForbiddenError(
+            "The first account can only be created on the server's own machine (or with `npm run admin -- create-user`).",
+          );
+        }
         const hash = await accounts.hashPassword(body.password);
         // Check and insert in one immediate transaction: two concurrent setups (even in two
         // worker processes) cannot both create a first owner.
